@@ -6,7 +6,8 @@ from __future__ import annotations
 class InputError(ValueError):
     """Bad user input: a spec or data file that cannot be used as it is.
 
-    The message names the file and, where known, the column and row, so that the CLI can print it
+    The message names the file and, where known, the column and the data row (counted from 1; the
+    header is line 1 of the file, so data row ``r`` is line ``r + 1``), so that the CLI can print it
     on one line without a traceback.
     """
 
@@ -28,5 +29,5 @@ class InputError(ValueError):
         if column is not None:
             where.append(f"column '{column}'")
         if row is not None:
-            where.append(f"row {row}")
+            where.append(f"row {row} (line {row + 1})")
         super().__init__(f"{': '.join([', '.join(where), message]) if where else message}")

@@ -117,7 +117,7 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
         panel.frame.to_csv(stage / "panel.csv", index=False, float_format="%.10g")
         table3.to_csv(stage / "table3.csv", index=False, float_format="%.6g")
         (stage / "table3.md").write_text(_table3_markdown(table3, label))
-        weights.to_csv(stage / "weights.csv", index=False, float_format="%.6g")
+        weights.to_csv(stage / "weights.csv", index=False, float_format="%.10g")
         info = _run_info("replicate", data=str(source), synthetic=synthetic, quick=quick,
                          seed=seed, normalisation=normalisation, shift=SHIFT,
                          rows=len(panel.frame), entities=panel.n_entities,
@@ -204,5 +204,5 @@ def build_indices(data: str | Path, out: str | Path, *, spec: PanelSpec | None =
         if _is_synthetic(Path(data)):
             frame.insert(0, "synthetic", "SYNTHETIC")
         frame.to_csv(stage / "panel.csv", index=False, float_format="%.10g")
-        weights.to_csv(stage / "weights.csv", index=False, float_format="%.6g")
+        weights.to_csv(stage / "weights.csv", index=False, float_format="%.10g")
     return panel

@@ -1,0 +1,71 @@
+"""The CLI end to end on the shipped data, in a temporary folder."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cpai_bayes.cli import app
+from cpai_bayes.errors import InputError
+from cpai_bayes.pipeline import staged_output
+
+runner = CliRunner()
+
+
+def test_replicate_quick_writes_report_labelled_synthetic(tmp_path):
+    out = tmp_path / "rep"
+    res = runner.invoke(app, ["replicate", "--quick", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in out.iterdir()} == {"panel.csv", "table3.csv", "table3.md",
+                                              "weights.csv", "report.html", "run.json"}
+    report = (out / "report.html").read_text()
+    assert "SYNTHETIC DATA" in report and "Table 3" in report
+    run = json.loads((out / "run.json").read_text())
+    assert run["synthetic"] is True and run["quick"] is True
+    t3 = pd.read_csv(out / "table3.csv")
+    assert t3["within_tolerance"].all()
+    assert t3.loc[t3.variable == "CP", "mean_paper"].item() == 0.256
+    w = pd.read_csv(out / "weights.csv")
+    assert w.groupby("index")["weight"].sum().round(8).to_dict() == {"AI": 1.0, "CP": 1.0}
+    assert len(w) == 38
+
+
+def test_replicate_replaces_old_output_only_on_success(tmp_path):
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "old.txt").write_text("keep me")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("province,year\nBeijing,2012\n")
+    res = runner.invoke(app, ["replicate", "--out", str(out), "--data", str(bad)])
+    assert res.exit_code == 2
+    assert (out / "old.txt").read_text() == "keep me"
+    assert runner.invoke(app, ["replicate", "--out", str(out)]).exit_code == 0
+    assert not (out / "old.txt").exists() and (out / "report.html").exists()
+
+
+def test_staged_output_leaves_nothing_on_error(tmp_path):
+    with pytest.raises(RuntimeError), staged_output(tmp_path / "x") as stage:
+        (stage / "partial.csv").write_text("1")
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InputError, match="not a folder"), staged_output(tmp_path / "file"):
+        pass
+
+
+def test_simulate_then_index_round_trip(tmp_path):
+    sim = tmp_path / "sim"
+    res = runner.invoke(app, ["simulate", "--out", str(sim), "--seed", "11", "--n-entities", "40",
+                              "--gap", "0"])
+    assert res.exit_code == 0, res.output
+    truth = json.loads((sim / "truth.json").read_text())
+    assert truth["label"] == "SYNTHETIC" and truth["seed"] == 11
+    assert truth["truth_index_scale"]["gap"]["CP"] == 0.0
+    idx = tmp_path / "idx"
+    res = runner.invoke(app, ["index", str(sim / "panel_raw.csv"), "--out", str(idx)])
+    assert res.exit_code == 0, res.output
+    a = pd.read_csv(idx / "panel.csv")
+    b = pd.read_csv(sim / "panel.csv")
+    assert a.columns[0] == "synthetic"
+    pd.testing.assert_series_equal(a["CP"], b["CP"], rtol=1e-9)

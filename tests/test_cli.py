@@ -17,8 +17,10 @@ def test_replicate_quick_writes_report_labelled_synthetic(tmp_path):
     out = tmp_path / "rep"
     res = runner.invoke(app, ["replicate", "--quick", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert {p.name for p in out.iterdir()} == {"panel.csv", "table3.csv", "table3.md",
-                                              "weights.csv", "report.html", "run.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "panel.csv", "table3.csv", "table3.md", "weights.csv", "report.html", "run.json",
+        "coefficients.csv", "fit_stats.csv", "published_vs_ours.csv", "table4_twfe.md",
+        "table5_iv.md", "table6_robust.md", "table7_regions.md"}
     report = (out / "report.html").read_text()
     assert "SYNTHETIC DATA" in report and "Table 3" in report
     run = json.loads((out / "run.json").read_text())
@@ -26,6 +28,9 @@ def test_replicate_quick_writes_report_labelled_synthetic(tmp_path):
     t3 = pd.read_csv(out / "table3.csv")
     assert t3["within_tolerance"].all()
     assert t3.loc[t3.variable == "CP", "mean_paper"].item() == 0.256
+    cmp_ = pd.read_csv(out / "published_vs_ours.csv")
+    assert len(cmp_) == 13 and cmp_["ours_estimate"].notna().all()
+    assert "The East vs Mid-West gap" in report
     w = pd.read_csv(out / "weights.csv")
     assert w.groupby("index")["weight"].sum().round(8).to_dict() == {"AI": 1.0, "CP": 1.0}
     assert len(w) == 38

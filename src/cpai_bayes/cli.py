@@ -89,3 +89,21 @@ def index(
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+@app.command("fit")
+def fit_cmd(
+    spec: Annotated[Path, typer.Argument(help="Analysis spec (TOML), e.g. models/table4_twfe.toml.")],
+    data: Annotated[Path | None, typer.Option(help="Data file overriding [data] path.")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/fit"),
+) -> None:
+    """Run an analysis spec: coefficients.csv, fit_stats.csv, table.md, table.html."""
+    from cpai_bayes import pipeline
+
+    try:
+        res = pipeline.fit(spec, out, data=data)
+    except InputError as err:
+        _fail(err)
+    for w in res.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    typer.echo(f"wrote {out}/coefficients.csv ({len(res.coefficients)} rows) and table.md")

@@ -32,7 +32,8 @@ from cpai_bayes.report import Section, frame_html, render_report
 from cpai_bayes.schema import Panel, PanelSpec, load_panel
 from cpai_bayes.simulate import CALIBRATED_TRUTH, simulate_panel, write_synthetic
 
-__all__ = ["staged_output", "replicate", "simulate", "build_indices", "ReplicateResult"]
+__all__ = ["staged_output", "replicate", "simulate", "build_indices", "fit", "run_baselines",
+           "ReplicateResult", "FitResult"]
 
 
 @contextmanager
@@ -113,8 +114,16 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
     table3 = compare_table3(ours, published, label=label)
     weights = pd.concat([panel.indices[k].weights_table(systems[k]) for k in ("CP", "AI")],
                         ignore_index=True)
+    baselines = _replicate_baselines(panel, published)
     with staged_output(out) as stage:
         panel.frame.to_csv(stage / "panel.csv", index=False, float_format="%.10g")
+        baselines["coefficients"].to_csv(stage / "coefficients.csv", index=False,
+                                         float_format="%.10g")
+        baselines["fit_stats"].to_csv(stage / "fit_stats.csv", index=False, float_format="%.10g")
+        baselines["comparison"].to_csv(stage / "published_vs_ours.csv", index=False,
+                                       float_format="%.6g")
+        for name, (md, _) in baselines["tables"].items():
+            (stage / f"{name}.md").write_text(md)
         table3.to_csv(stage / "table3.csv", index=False, float_format="%.6g")
         (stage / "table3.md").write_text(_table3_markdown(table3, label))
         weights.to_csv(stage / "weights.csv", index=False, float_format="%.10g")
@@ -123,6 +132,7 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
                          rows=len(panel.frame), entities=panel.n_entities,
                          periods=panel.n_periods)
         sections = _replicate_sections(panel, table3, weights, label)
+        sections += _baseline_sections(baselines, label)
         title = "cpai_bayes re-analysis: AI and common prosperity (seed study)"
         (stage / "report.html").write_text(render_report(
             title, sections, synthetic=synthetic, source=str(source), run_info=info))
@@ -130,6 +140,55 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
         (stage / "run.json").write_text(json.dumps(info, indent=2) + "\n")
     return ReplicateResult(out=Path(out), panel=panel, table3=table3, weights=weights,
                            seconds=time.perf_counter() - start)
+
+
+SPEC_FILES = ("table4_twfe.toml", "table5_iv.toml", "table6_robust.toml", "table7_regions.toml")
+
+
+def _replicate_baselines(panel: Panel, published: pd.DataFrame) -> dict:
+    """Run the shipped specs (models/table4..7) on the replicated panel."""
+    from cpai_bayes.datasets import models_dir
+    from cpai_bayes.spec import load_spec
+    from cpai_bayes.tables import compare_published, regression_table, to_html, to_markdown
+
+    coefs, fstats, warns, tables = [], [], [], {}
+    for name in SPEC_FILES:
+        spec = load_spec(models_dir() / name)
+        sub = Panel(frame=panel.frame, spec=spec.panel, source=panel.source)
+        res = run_baselines(sub, spec.baselines, reference=spec.reference)
+        coefs.append(res.coefficients)
+        fstats.append(res.fit_stats)
+        warns += list(res.warnings)
+        shown = res.coefficients[res.coefficients.model != "gap"]
+        table = regression_table(shown, res.fit_stats, terms=_table_terms(spec.panel))
+        note = "Statistics in parentheses are t, in brackets z. * p<0.1, ** p<0.05, *** p<0.01."
+        tables[name.removesuffix(".toml")] = (to_markdown(table, note=note),
+                                              to_html(table, note=note))
+    coefficients = pd.concat(coefs, ignore_index=True)
+    return {"coefficients": coefficients, "fit_stats": pd.concat(fstats, ignore_index=True),
+            "warnings": tuple(dict.fromkeys(warns)), "tables": tables,
+            "comparison": compare_published(coefficients, published, label="ours")}
+
+
+def _baseline_sections(b: dict, label: str) -> list[Section]:
+    cmp_ = b["comparison"].copy()
+    intro = (f"<p>The AI coefficient of each published column beside the same estimator on the "
+             f"{label} panel. Our SEs: clustered by province with Stata's xtreg-fe small-sample "
+             "factor (t with G-1 df), PCSE with z; the paper does not say which it used.</p>")
+    out = [Section("Tables 4-7: published vs recomputed AI coefficients",
+                   intro + frame_html(cmp_, digits=3))]
+    gap = b["coefficients"][b["coefficients"].model == "gap"]
+    if len(gap):
+        out.append(Section("The East vs Mid-West gap (tests the paper did not run)", (
+            "<p>Interaction: pooled TWFE with AI x region (slope only). Paternoster: z from the two "
+            "split fits. Permutation: whole provinces reassigned between regions.</p>"
+            + frame_html(gap.drop(columns=["model"]), digits=4))))
+    for name, (_, table_html) in b["tables"].items():
+        out.append(Section(f"{name}: {label} panel", table_html))
+    if b["warnings"]:
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in b["warnings"])
+        out.append(Section("Warnings from the baselines", f'<ul class="flag">{items}</ul>'))
+    return out
 
 
 def _table3_markdown(table3: pd.DataFrame, label: str) -> str:
@@ -206,3 +265,109 @@ def build_indices(data: str | Path, out: str | Path, *, spec: PanelSpec | None =
         frame.to_csv(stage / "panel.csv", index=False, float_format="%.10g")
         weights.to_csv(stage / "weights.csv", index=False, float_format="%.10g")
     return panel
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What ``fit`` produced: the tidy coefficients, fit statistics and warnings."""
+
+    out: Path | None
+    coefficients: pd.DataFrame
+    fit_stats: pd.DataFrame
+    warnings: tuple[str, ...]
+    descriptives: pd.DataFrame | None
+
+
+def run_baselines(panel: Panel, options, *, reference: str | None = None) -> FitResult:
+    """Run the spec's frequentist estimators on a validated panel (no I/O)."""
+    from cpai_bayes import baselines as bl
+
+    spec, frame = panel.spec, panel.frame
+    results: list = []
+    descriptives = None
+    est = options.estimators
+    if "describe" in est:
+        descriptives = describe(frame, spec.variables)
+    for outcome in spec.outcomes:
+        if "twfe" in est:
+            results.append(bl.fit_twfe(frame, spec, outcome, vcov=options.vcov))
+        if "iv2sls" in est:
+            second, first = bl.fit_iv2sls(frame, spec, outcome, vcov=options.vcov)
+            results.append(second)
+            if not any(r.model == "first_stage" for r in results):
+                results.append(first)
+        if "winsor" in est:
+            results.append(bl.fit_winsor(frame, spec, outcome, level=options.winsor_level,
+                                         vcov=options.vcov))
+        if "pcse" in est:
+            results.append(bl.fit_pcse(frame, spec, outcome, ar1=options.pcse_ar1))
+        splits = None
+        if "split" in est or "gap" in est:
+            splits = bl.fit_split(frame, spec, outcome, vcov=options.vcov)
+        if "split" in est:
+            results.extend(splits)
+        if "gap" in est:
+            results.append(bl.fit_gap(frame, spec, outcome, reference=reference,
+                                      permutations=options.permutations, seed=options.seed,
+                                      vcov=options.vcov, splits=splits))
+    coefs = (pd.concat([r.coefficients for r in results], ignore_index=True)
+             if results else pd.DataFrame(columns=bl.COLUMNS))
+    stats_rows = [{"model": r.model, "outcome": r.outcome, **r.stats} for r in results]
+    warnings = tuple(dict.fromkeys(w for r in results for w in r.warnings))
+    return FitResult(None, coefs, pd.DataFrame(stats_rows), warnings, descriptives)
+
+
+def _check_groups(panel: Panel, spec_file: str, estimators, reference: str | None) -> None:
+    group = panel.spec.group
+    if group is None or not ({"split", "gap"} & set(estimators)) and reference is None:
+        return
+    levels = sorted(panel.frame[group].unique())
+    if len(levels) < 2 and {"split", "gap"} & set(estimators):
+        raise InputError(f"split/gap need at least two levels of '{group}', found {levels}",
+                         file=spec_file)
+    if reference is not None and reference not in levels:
+        raise InputError(f"[data] reference {reference!r} is not a level of '{group}' "
+                         f"({', '.join(map(str, levels))})", file=spec_file)
+    small = panel.frame.groupby(group)[panel.spec.entity].nunique()
+    if (small < 2).any():
+        raise InputError(f"group level {small.idxmin()!r} has fewer than 2 entities, too few "
+                         "for a split fit", file=spec_file)
+
+
+def fit(spec_path: str | Path, out: str | Path, *, data: str | Path | None = None) -> FitResult:
+    """Validate a spec and its data, run its baselines and write ``coefficients.csv``,
+    ``fit_stats.csv``, ``table.md``, ``table.html`` (and ``descriptives.csv``, ``warnings.txt``)."""
+    from cpai_bayes.spec import load_spec
+    from cpai_bayes.tables import regression_table, to_html, to_markdown
+
+    spec = load_spec(spec_path, data=data)
+    panel = load_panel(spec.data, spec.panel, systems=_systems())
+    if "iv2sls" in spec.baselines.estimators and panel.n_periods < 3:
+        raise InputError("iv2sls needs at least 3 periods (one is lost to the lag)",
+                         file=str(spec.source))
+    _check_groups(panel, str(spec.source), spec.baselines.estimators, spec.reference)
+    res = run_baselines(panel, spec.baselines, reference=spec.reference)
+    note = _table_note(spec, panel, res.warnings)
+    table = regression_table(res.coefficients[res.coefficients.model != "gap"], res.fit_stats,
+                             terms=_table_terms(panel.spec))
+    with staged_output(out) as stage:
+        res.coefficients.to_csv(stage / "coefficients.csv", index=False, float_format="%.10g")
+        res.fit_stats.to_csv(stage / "fit_stats.csv", index=False, float_format="%.10g")
+        (stage / "table.md").write_text(to_markdown(table, note=note))
+        (stage / "table.html").write_text(to_html(table, note=note))
+        if res.descriptives is not None:
+            res.descriptives.to_csv(stage / "descriptives.csv", index=False, float_format="%.8g")
+        if res.warnings:
+            (stage / "warnings.txt").write_text("\n".join(res.warnings) + "\n")
+    return FitResult(Path(out), res.coefficients, res.fit_stats, res.warnings, res.descriptives)
+
+
+def _table_terms(spec: PanelSpec) -> list[str]:
+    return [spec.regressor, f"L.{spec.regressor}", *spec.controls]
+
+
+def _table_note(spec, panel: Panel, warnings) -> str:
+    synthetic = "SYNTHETIC data. " if _is_synthetic(spec.data) else ""
+    return (f"{synthetic}{panel.spec.entity} and {panel.spec.time} fixed effects in every column. "
+            "Statistics in parentheses are t, in brackets z. * p<0.1, ** p<0.05, *** p<0.01. "
+            + " ".join(warnings))

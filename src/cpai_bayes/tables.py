@@ -8,7 +8,18 @@ import html
 import numpy as np
 import pandas as pd
 
-__all__ = ["stars", "regression_table", "to_markdown", "to_html", "compare_published"]
+__all__ = ["is_z", "short_se", "stars", "regression_table", "to_markdown", "to_html", "compare_published"]
+
+
+def is_z(se_type: str) -> bool:
+    """Whether a row's statistic is z (normal reference) rather than t."""
+    s = str(se_type)
+    return s.startswith("PCSE") or "Paternoster z" in s
+
+
+def short_se(se_type: str) -> str:
+    """The first word of an SE description, for table footers (``CRV1(province)``, ``PCSE``)."""
+    return str(se_type).split(" ")[0].rstrip(",")
 
 
 def stars(p: float) -> str:
@@ -23,7 +34,9 @@ def regression_table(coefs: pd.DataFrame, fit_stats: pd.DataFrame, *,
     """One column per (model, outcome): coefficient with stars over its statistic in brackets,
     then N, within R2, LSDV R2 and the SE type, as the seed study prints them."""
     keys = list(dict.fromkeys(zip(coefs["model"], coefs["outcome"], strict=True)))
-    terms = terms or list(dict.fromkeys(coefs["term"]))
+    keys.sort(key=lambda k: k[0] != "first_stage")
+    present = set(coefs["term"])
+    terms = [t for t in (terms or list(dict.fromkeys(coefs["term"]))) if t in present]
     cols = {}
     for model, outcome in keys:
         sub = coefs[(coefs.model == model) & (coefs.outcome == outcome)].set_index("term")
@@ -31,7 +44,7 @@ def regression_table(coefs: pd.DataFrame, fit_stats: pd.DataFrame, *,
         for t in terms:
             if t in sub.index:
                 r = sub.loc[t]
-                bracket = "[{:.2f}]" if "z" in str(r["se_type"]).split(",")[0] else "({:.2f})"
+                bracket = "[{:.2f}]" if is_z(r["se_type"]) else "({:.2f})"
                 cells += [f"{r['estimate']:.{digits}f}{stars(r['p_value'])}",
                           bracket.format(r["statistic"])]
             else:
@@ -41,7 +54,7 @@ def regression_table(coefs: pd.DataFrame, fit_stats: pd.DataFrame, *,
         cells += [f"{int(st['nobs'])}" if "nobs" in st and pd.notna(st["nobs"]) else "",
                   f"{st['r2_within']:.4f}" if pd.notna(st.get("r2_within", np.nan)) else "",
                   f"{st['r2_lsdv']:.4f}" if pd.notna(st.get("r2_lsdv", np.nan)) else "",
-                  str(sub["se_type"].iloc[0]).split(",")[0] if len(sub) else ""]
+                  short_se(sub["se_type"].iloc[0]) if len(sub) else ""]
         cols[f"{model}\n{outcome}"] = cells
     index = [x for t in terms for x in (t, "")] + ["N", "R2 within", "R2 LSDV", "SE"]
     return pd.DataFrame(cols, index=index)

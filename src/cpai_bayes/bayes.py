@@ -108,6 +108,7 @@ class Design:
     entity_group: np.ndarray
     period_effects: str
     fe_second: np.ndarray = field(repr=False, default=None)
+    instrument: np.ndarray | None = field(repr=False, default=None)
 
     @property
     def n(self) -> int:

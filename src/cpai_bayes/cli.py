@@ -96,12 +96,13 @@ def fit_cmd(
     spec: Annotated[Path, typer.Argument(help="Analysis spec (TOML), e.g. models/table4_twfe.toml.")],
     data: Annotated[Path | None, typer.Option(help="Data file overriding [data] path.")] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/fit"),
+    quick: Annotated[bool, typer.Option("--quick", help="Fewer draws (2 x 300).")] = False,
 ) -> None:
     """Run an analysis spec: coefficients.csv, fit_stats.csv, table.md, table.html."""
     from cpai_bayes import pipeline
 
     try:
-        res = pipeline.fit(spec, out, data=data)
+        res = pipeline.fit(spec, out, data=data, quick=quick)
     except InputError as err:
         _fail(err)
     for w in res.warnings:

@@ -65,6 +65,8 @@ def _store_log_likelihood(model: pm.Model, idata: az.InferenceData) -> None:
         idata.add_groups(log_likelihood=ll.to_dataset())
         idata.posterior = idata.posterior.drop_vars("log_lik_y")
         return
+    if "y" not in model.named_vars:  # marginal likelihoods: the caller adds a pointwise one
+        return
     with model:
         pm.compute_log_likelihood(idata, var_names=["y"], progressbar=False)
 

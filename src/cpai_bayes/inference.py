@@ -50,7 +50,7 @@ class BayesSettings:
 
     @classmethod
     def quick_settings(cls, **kw) -> BayesSettings:
-        return cls(draws=300, tune=300, chains=2, quick=True, **kw)
+        return cls(draws=300, tune=400, chains=4, quick=True, **kw)
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,7 @@ def fit_bayes(frame: pd.DataFrame, spec: PanelSpec, outcome: str, name: str, *,
     if model == "iv":
         ordered = data.sort_values([spec.entity, spec.time]).reset_index(drop=True)
         instrument = design.project(ordered[f"L.{spec.regressor}"].to_numpy(float))
+        design = replace(design, instrument=instrument)
     pm_model = build_model(design, model, priors=settings.priors, reference=reference,
                            ar1=settings.ar1, instrument=instrument)
     idata = sample(pm_model, draws=settings.draws, tune=settings.tune, chains=settings.chains,

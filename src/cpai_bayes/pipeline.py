@@ -334,9 +334,12 @@ def _check_groups(panel: Panel, spec_file: str, estimators, reference: str | Non
                          "for a split fit", file=spec_file)
 
 
-def fit(spec_path: str | Path, out: str | Path, *, data: str | Path | None = None) -> FitResult:
-    """Validate a spec and its data, run its baselines and write ``coefficients.csv``,
-    ``fit_stats.csv``, ``table.md``, ``table.html`` (and ``descriptives.csv``, ``warnings.txt``)."""
+def fit(spec_path: str | Path, out: str | Path, *, data: str | Path | None = None,
+        quick: bool = False) -> FitResult:
+    """Validate a spec and its data, run its baselines and Bayesian models, and write
+    ``coefficients.csv`` (frequentist and Bayesian rows, diagnostics columns), ``fit_stats.csv``,
+    ``table.md``/``table.html``, and for Bayesian models ``diagnostics.csv``, ``gap_posterior.csv``,
+    ``ppc_checks.csv``, ``loo.csv``, ``idata/*.nc`` and ``figures/*.png``."""
     from cpai_bayes.spec import load_spec
     from cpai_bayes.tables import regression_table, to_html, to_markdown
 
@@ -351,7 +354,18 @@ def fit(spec_path: str | Path, out: str | Path, *, data: str | Path | None = Non
     table = regression_table(res.coefficients[res.coefficients.model != "gap"], res.fit_stats,
                              terms=_table_terms(panel.spec))
     with staged_output(out) as stage:
-        res.coefficients.to_csv(stage / "coefficients.csv", index=False, float_format="%.10g")
+        coefs = res.coefficients
+        warns = list(res.warnings)
+        if spec.bayes.models:
+            brun = run_bayes(panel, spec.bayes, stage, reference=spec.reference, quick=quick,
+                             baseline_coefs=coefs)
+            coefs = _with_bayes(coefs, brun)
+            _write_bayes(stage, brun)
+            warns += list(brun.warnings)
+            note += " " + " ".join(brun.warnings)
+            (stage / "bayes.md").write_text(bayes_markdown(brun.coefficients))
+        res = FitResult(None, coefs, res.fit_stats, tuple(warns), res.descriptives)
+        coefs.to_csv(stage / "coefficients.csv", index=False, float_format="%.10g")
         res.fit_stats.to_csv(stage / "fit_stats.csv", index=False, float_format="%.10g")
         (stage / "table.md").write_text(to_markdown(table, note=note))
         (stage / "table.html").write_text(to_html(table, note=note))
@@ -371,3 +385,193 @@ def _table_note(spec, panel: Panel, warnings) -> str:
     return (f"{synthetic}{panel.spec.entity} and {panel.spec.time} fixed effects in every column. "
             "Statistics in parentheses are t, in brackets z. * p<0.1, ** p<0.05, *** p<0.01. "
             + " ".join(warnings))
+
+
+@dataclass(frozen=True)
+class BayesRun:
+    """Everything the Bayesian stage produced for one spec."""
+
+    results: list
+    coefficients: pd.DataFrame
+    diagnostics: pd.DataFrame
+    gaps: pd.DataFrame
+    loo: pd.DataFrame | None
+    checks: pd.DataFrame
+    figures: dict
+    warnings: tuple[str, ...]
+
+
+def run_bayes(panel: Panel, options, stage: Path, *, reference: str | None = None,
+              quick: bool = False, baseline_coefs: pd.DataFrame | None = None,
+              label: str = "") -> BayesRun:
+    """Fit the spec's Bayesian models, save InferenceData (netCDF) and the check plots under
+    ``stage``, and return the tidy rows with diagnostics."""
+    import matplotlib.pyplot as plt
+
+    from cpai_bayes import ppc
+    from cpai_bayes.bayes import build_model
+    from cpai_bayes.inference import BayesSettings, fit_bayes, gap_summary
+
+    base = dict(seed=options.seed, sampler=options.sampler, priors=dict(options.priors),
+                ar1=options.ar1, rope=options.rope)
+    settings = (BayesSettings.quick_settings(**base) if quick else
+                BayesSettings(draws=options.draws, tune=options.tune, chains=options.chains,
+                              **base))
+    spec = panel.spec
+    (stage / "idata").mkdir(exist_ok=True)
+    (stage / "figures").mkdir(exist_ok=True)
+    results, gaps, diag_rows, checks, figures, warns = [], [], [], [], {}, []
+    jobs = [(name, outcome, None) for name in options.models for outcome in spec.outcomes]
+    jobs += [("bayes_region_slopes", spec.outcomes[0], g) for g in options.groups]
+    prefix = f"{label}_" if label else ""
+
+    def save(fig, key: str) -> None:
+        path = stage / "figures" / f"{prefix}{key}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        figures[f"{prefix}{key}"] = path.name
+
+    for name, outcome, group in jobs:
+        ref = reference
+        if group is not None and reference not in set(panel.frame[group]):
+            ref = None  # the reference level of the main grouping is not a level here
+        res = fit_bayes(panel.frame, spec, outcome, name, settings=settings, reference=ref,
+                        group=group)
+        tag = name if group is None else f"{name}[{group}]"
+        if group is not None:
+            res = replace_result(res, tag)
+        results.append(res)
+        diag_rows.append({"model": tag, "outcome": outcome, **res.diagnostics.summary_row(),
+                          "seconds": round(res.seconds, 2)})
+        if not res.diagnostics.converged:
+            warns.append(f"{tag} {outcome}: NOT CONVERGED ({'; '.join(res.diagnostics.failures())})"
+                          " - its rows are flagged converged = False")
+        key = f"{tag}_{outcome}".replace("[", "_").replace("]", "")
+        if "gap" in res.idata.posterior:
+            gaps.append(gap_summary(res, rope=options.rope).assign(model=tag))
+        ppc.add_posterior_predictive(res.design, res.idata, seed=settings.seed)
+        res.idata.to_netcdf(stage / "idata" / f"{prefix}{key}.nc")
+        if outcome == spec.outcomes[0]:
+            reps = ppc.predictive_raw(res.design, res.idata.posterior, seed=settings.seed)
+            model_obj = build_model(res.design, _core_model(name), priors=settings.priors,
+                                    reference=ref, ar1=settings.ar1,
+                                    instrument=res.design.instrument)
+            _, prior_reps = ppc.prior_predictive(model_obj, res.design, seed=settings.seed)
+            observed = res.design.y if name == "bayes_robust" else res.design.my
+            save(ppc.plot_prior_predictive(observed, prior_reps, title=f"Prior predictive: {tag}"),
+                 f"prior_{key}")
+            save(ppc.plot_ppc(res.design, reps, title=f"Posterior predictive: {tag}"), f"ppc_{key}")
+            save(ppc.plot_trajectories(res.design, reps, title=tag), f"trajectories_{key}")
+            stat = ppc.group_statistic(res.design, reps).drop(columns="T_rep")
+            checks.append(stat.assign(model=tag, outcome=outcome))
+            save(ppc.plot_group_statistic(res.design, reps, title=f"{tag}: test statistic by "
+                                          "group"), f"groupstat_{key}")
+            save(ppc.plot_loo_pit(res.idata, title=f"LOO-PIT: {tag}"), f"loopit_{key}")
+            if "gap" in res.idata.posterior:
+                for c in res.idata.posterior["contrast"].values:
+                    pat = _paternoster(baseline_coefs, outcome, str(c))
+                    save(ppc.plot_gap(res.idata.posterior["gap"].sel(contrast=c).values,
+                                      rope=options.rope, label=f"{tag}: {c}", paternoster=pat,
+                                      converged=res.diagnostics.converged),
+                         f"gap_{key}_{str(c).replace(' ', '')}")
+
+    loo = None
+    if options.compare and spec.group is not None:
+        loo = _loo_comparison(panel, settings, reference, results)
+    coefs = pd.concat([r.coefficients for r in results], ignore_index=True)
+    return BayesRun(results, coefs, pd.DataFrame(diag_rows),
+                    pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame(), loo,
+                    pd.concat(checks, ignore_index=True) if checks else pd.DataFrame(), figures,
+                    tuple(warns))
+
+
+def _core_model(name: str) -> str:
+    from cpai_bayes.inference import BAYES_MODELS
+
+    return BAYES_MODELS[name][0]
+
+
+def replace_result(res, tag: str):
+    """The same fit relabelled (e.g. ``bayes_region_slopes[region_nbs]``)."""
+    from dataclasses import replace as dc_replace
+
+    coefs = res.coefficients.assign(model=res.coefficients["model"].str.replace(
+        res.name, tag, regex=False))
+    return dc_replace(res, name=tag, coefficients=coefs)
+
+
+def _paternoster(coefs: pd.DataFrame | None, outcome: str, contrast: str):
+    if coefs is None or coefs.empty:
+        return None
+    row = coefs[(coefs.model == "gap") & (coefs.outcome == outcome)
+                & (coefs.term == f"{contrast} (paternoster)")]
+    if row.empty:
+        return None
+    return float(row["estimate"].iloc[0]), float(row["std_error"].iloc[0])
+
+
+def _loo_comparison(panel: Panel, settings, reference, results) -> pd.DataFrame:
+    """Common slope vs region slopes vs province slopes, all with region-specific period effects
+    (so that they model the same projected outcome) on the first outcome."""
+    from cpai_bayes.bayes import build_model, make_design, province_slope_draws
+    from cpai_bayes.diagnostics import diagnose, sample
+    from cpai_bayes.inference import _conditional_log_likelihood
+    from cpai_bayes.ppc import loo_compare
+
+    spec = panel.spec
+    outcome = spec.outcomes[0]
+    design = make_design(panel.frame, spec, outcome, period_effects="group")
+    fits = {}
+    rows = []
+    for label, model in (("common slope", "twfe"), ("region slopes", "region_slopes"),
+                         ("province slopes", "province_slopes")):
+        m = build_model(design, model, priors=settings.priors, reference=reference)
+        idata = sample(m, draws=settings.draws, tune=settings.tune, chains=settings.chains,
+                       seed=settings.seed, sampler=settings.sampler,
+                       target_accept=settings.target_accept)
+        if model != "twfe":
+            import xarray as xr
+
+            idata.posterior["slope"] = xr.DataArray(
+                province_slope_draws(design, idata, seed=settings.seed),
+                dims=("chain", "draw", "entity"),
+                coords={"chain": idata.posterior.chain, "draw": idata.posterior.draw,
+                        "entity": design.entities})
+            _conditional_log_likelihood(design, idata)
+        core = [v for v in ("beta", "beta_region", "tau", "sigma", "gamma") if v in idata.posterior]
+        d = diagnose(idata, var_names=core)
+        rows.append({"model": label, "converged": d.converged, "r_hat_max": d.r_hat_max,
+                     "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences})
+        fits[label] = idata
+    table = loo_compare(fits)
+    return table.merge(pd.DataFrame(rows), on="model")
+
+
+def _with_bayes(coefs: pd.DataFrame, brun: BayesRun) -> pd.DataFrame:
+    from cpai_bayes.inference import DIAG_COLUMNS
+
+    freq = coefs.reindex(columns=list(coefs.columns) + DIAG_COLUMNS)
+    return pd.concat([freq, brun.coefficients], ignore_index=True) if len(freq) else \
+        brun.coefficients.copy()
+
+
+def _write_bayes(stage: Path, brun: BayesRun) -> None:
+    brun.diagnostics.to_csv(stage / "diagnostics.csv", index=False, float_format="%.6g")
+    if len(brun.gaps):
+        brun.gaps.to_csv(stage / "gap_posterior.csv", index=False, float_format="%.6g")
+    if len(brun.checks):
+        brun.checks.to_csv(stage / "ppc_checks.csv", index=False, float_format="%.6g")
+    if brun.loo is not None:
+        brun.loo.to_csv(stage / "loo.csv", index=False, float_format="%.6g")
+
+
+def bayes_markdown(coefs: pd.DataFrame) -> str:
+    """Posterior mean [94% HDI] per row, flagged where the fit missed the gate."""
+    lines = ["| model | outcome | term | mean | SD | 94% HDI | r_hat | ESS bulk | ESS tail | "
+             "converged |", "|---|---|---|---:|---:|---|---:|---:|---:|---|"]
+    for _, r in coefs.iterrows():
+        flag = "yes" if r["converged"] else "**NO**"
+        lines.append(f"| {r['model']} | {r['outcome']} | {r['term']} | {r['estimate']:.4f} | "
+                     f"{r['std_error']:.4f} | [{r['ci_lower']:.4f}, {r['ci_upper']:.4f}] | "
+                     f"{r['r_hat']:.3f} | {r['ess_bulk']:.0f} | {r['ess_tail']:.0f} | {flag} |")
+    return "\n".join(lines) + "\n"

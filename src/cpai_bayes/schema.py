@@ -41,6 +41,8 @@ class PanelSpec:
         The regressor of interest (e.g. ``AI``).
     controls
         Control variables.
+    extra_groups
+        Further grouping columns kept with the panel (e.g. ``region_nbs`` for a second grouping).
     """
 
     entity: str = "province"
@@ -49,6 +51,7 @@ class PanelSpec:
     outcomes: tuple[str, ...] = ("CP", "CP_wealth", "CP_sharing", "CP_continuing")
     regressor: str = "AI"
     controls: tuple[str, ...] = CONTROLS
+    extra_groups: tuple[str, ...] = ()
 
     @property
     def variables(self) -> list[str]:
@@ -193,7 +196,9 @@ def load_panel(
     df = read_table(path)
     df = df.drop(columns=[c for c in LABEL_COLUMNS if c in df.columns])
 
-    ids = [spec.entity, spec.time] + ([spec.group] if spec.group else [])
+    groups = ([spec.group] if spec.group else []) + [g for g in spec.extra_groups
+                                                     if g != spec.group]
+    ids = [spec.entity, spec.time] + groups
     for col in ids:
         if col not in df.columns:
             raise InputError("required column is missing", file=file, column=col)
@@ -209,14 +214,14 @@ def load_panel(
         raise InputError(f"period {df[spec.time].iloc[r]!r} is not a whole number", file=file,
                          column=spec.time, row=r + 1)
     df[spec.time] = df[spec.time].astype(int)
-    if spec.group:
-        df[spec.group] = df[spec.group].astype(str).str.strip()
-        per_entity = df.groupby(spec.entity)[spec.group].nunique()
+    for grp in groups:
+        df[grp] = df[grp].astype(str).str.strip()
+        per_entity = df.groupby(spec.entity)[grp].nunique()
         if (per_entity > 1).any():
             ent = per_entity.index[per_entity > 1][0]
             r = int(np.flatnonzero((df[spec.entity] == ent).to_numpy())[0])
             raise InputError(f"entity {ent!r} belongs to more than one group", file=file,
-                             column=spec.group, row=r + 1)
+                             column=grp, row=r + 1)
 
     dup = df.duplicated([spec.entity, spec.time], keep=False).to_numpy()
     if dup.any():

@@ -14,7 +14,7 @@ from cpai_bayes.constants import SEED
 from cpai_bayes.errors import InputError
 from cpai_bayes.schema import PanelSpec
 
-__all__ = ["AnalysisSpec", "BaselineOptions", "load_spec", "ESTIMATORS"]
+__all__ = ["AnalysisSpec", "BaselineOptions", "BayesOptions", "load_spec", "ESTIMATORS"]
 
 ESTIMATORS = ("describe", "twfe", "iv2sls", "winsor", "pcse", "split", "gap")
 """Frequentist estimators a spec may name, in the order they run."""
@@ -24,6 +24,9 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "model": {"outcome": (str, list), "regressor": str, "controls": list},
     "baselines": {"estimators": list, "vcov": str, "winsor_level": float, "pcse_ar1": bool,
                   "permutations": int, "seed": int},
+    "bayes": {"models": list, "draws": int, "tune": int, "chains": int, "seed": int,
+              "sampler": str, "rope": float, "ar1": bool, "groups": list, "priors": dict,
+              "compare": bool},
 }
 _REQUIRED = {"data": ("path",), "model": ("outcome", "regressor")}
 
@@ -38,6 +41,23 @@ class BaselineOptions:
     pcse_ar1: bool = False
     permutations: int = 2000
     seed: int = SEED
+
+
+@dataclass(frozen=True)
+class BayesOptions:
+    """Options of the Bayesian models (``[bayes]``)."""
+
+    models: tuple[str, ...] = ()
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    seed: int = SEED
+    sampler: str = "nutpie"
+    rope: float = 0.05
+    ar1: bool = False
+    groups: tuple[str, ...] = ()
+    priors: dict = field(default_factory=dict)
+    compare: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,7 @@ class AnalysisSpec:
     panel: PanelSpec
     reference: str | None = None
     baselines: BaselineOptions = field(default_factory=BaselineOptions)
+    bayes: BayesOptions = field(default_factory=BayesOptions)
 
 
 def _fail(file: Path, message: str) -> InputError:
@@ -141,16 +162,57 @@ def load_spec(path: str | Path, *, data: str | Path | None = None) -> AnalysisSp
     if perms < 100:
         raise _fail(path, f"[baselines] permutations must be at least 100, got {perms}")
 
+    bayes = _bayes_options(path, raw.get("bayes", {}), group)
     data_path = Path(data) if data is not None else (path.parent / d["path"])
     return AnalysisSpec(
         source=path,
         data=data_path,
         panel=PanelSpec(entity=d.get("entity", "province"), time=d.get("time", "year"),
                         group=group, outcomes=outcomes, regressor=m["regressor"],
-                        controls=controls),
+                        controls=controls, extra_groups=bayes.groups),
         reference=d.get("reference"),
         baselines=BaselineOptions(estimators=tuple(e for e in ESTIMATORS if e in estimators),
                                   vcov=vcov, winsor_level=level,
                                   pcse_ar1=bool(b.get("pcse_ar1", False)), permutations=perms,
                                   seed=int(b.get("seed", SEED))),
+        bayes=bayes,
     )
+
+
+def _bayes_options(path: Path, b: dict, group: str | None) -> BayesOptions:
+    from cpai_bayes.bayes import DEFAULT_PRIORS
+    from cpai_bayes.diagnostics import SAMPLERS
+    from cpai_bayes.inference import BAYES_MODELS
+
+    models = tuple(b.get("models", ()))
+    for name in models:
+        if name not in BAYES_MODELS:
+            raise _fail(path, f"unknown model {name!r} in [bayes] models (allowed: "
+                              f"{', '.join(BAYES_MODELS)})")
+    if group is None and {"bayes_region_slopes"} & set(models):
+        raise _fail(path, "model 'bayes_region_slopes' needs [data] group")
+    for key in ("draws", "tune", "chains"):
+        if key in b and b[key] < (1 if key == "chains" else 50):
+            raise _fail(path, f"[bayes] {key} is too small ({b[key]})")
+    sampler = b.get("sampler", "nutpie")
+    if sampler not in SAMPLERS:
+        raise _fail(path, f"[bayes] sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    priors = dict(b.get("priors", {}))
+    for key, value in priors.items():
+        if key not in DEFAULT_PRIORS:
+            raise _fail(path, f"unknown key '{key}' in [bayes.priors] (allowed: "
+                              f"{', '.join(DEFAULT_PRIORS)})")
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise _fail(path, f"[bayes.priors] {key} must be a positive number, got {value!r}")
+    rope = float(b.get("rope", 0.05))
+    if rope < 0:
+        raise _fail(path, f"[bayes] rope must be non-negative, got {rope}")
+    groups = tuple(b.get("groups", ()))
+    if groups and "bayes_region_slopes" not in models:
+        raise _fail(path, "[bayes] groups needs 'bayes_region_slopes' in [bayes] models")
+    return BayesOptions(models=models, draws=int(b.get("draws", 1000)),
+                        tune=int(b.get("tune", 1000)), chains=int(b.get("chains", 4)),
+                        seed=int(b.get("seed", SEED)), sampler=sampler, rope=rope,
+                        ar1=bool(b.get("ar1", False)), groups=groups,
+                        priors={k: float(v) for k, v in priors.items()},
+                        compare=bool(b.get("compare", False)))

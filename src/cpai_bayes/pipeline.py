@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cpai_bayes import __version__
@@ -107,7 +108,11 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
     source = Path(data) if data is not None else data_dir() / SYNTHETIC_RAW
     synthetic = source.is_file() and _is_synthetic(source)
     systems = _systems()
-    panel = load_panel(source, PanelSpec(), systems=systems, normalisation=normalisation)
+    header = pd.read_csv(source, nrows=0).columns if source.suffix == ".csv" and \
+        source.is_file() else []
+    extra = tuple(g for g in ("region_nbs",) if g in header)
+    panel = load_panel(source, PanelSpec(extra_groups=extra), systems=systems,
+                       normalisation=normalisation)
     published = load_published_tables()
     label = "synthetic" if synthetic else "data"
     ours = describe(panel.frame, ["CP", "AI", *CONTROLS])
@@ -117,8 +122,13 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
     baselines = _replicate_baselines(panel, published)
     with staged_output(out) as stage:
         panel.frame.to_csv(stage / "panel.csv", index=False, float_format="%.10g")
-        baselines["coefficients"].to_csv(stage / "coefficients.csv", index=False,
-                                         float_format="%.10g")
+        bayes = _replicate_bayes(panel, baselines, stage, quick=quick, seed=seed)
+        coefficients = _with_bayes(baselines["coefficients"], bayes) if bayes else \
+            baselines["coefficients"]
+        coefficients.to_csv(stage / "coefficients.csv", index=False, float_format="%.10g")
+        if bayes:
+            _write_bayes(stage, bayes)
+            (stage / "bayes.md").write_text(bayes_markdown(bayes.coefficients))
         baselines["fit_stats"].to_csv(stage / "fit_stats.csv", index=False, float_format="%.10g")
         baselines["comparison"].to_csv(stage / "published_vs_ours.csv", index=False,
                                        float_format="%.6g")
@@ -133,6 +143,8 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
                          periods=panel.n_periods)
         sections = _replicate_sections(panel, table3, weights, label)
         sections += _baseline_sections(baselines, label)
+        if bayes:
+            sections += _bayes_sections(bayes, baselines, published, label, quick, stage)
         title = "cpai_bayes re-analysis: AI and common prosperity (seed study)"
         (stage / "report.html").write_text(render_report(
             title, sections, synthetic=synthetic, source=str(source), run_info=info))
@@ -151,9 +163,10 @@ def _replicate_baselines(panel: Panel, published: pd.DataFrame) -> dict:
     from cpai_bayes.spec import load_spec
     from cpai_bayes.tables import compare_published, regression_table, to_html, to_markdown
 
-    coefs, fstats, warns, tables = [], [], [], {}
+    coefs, fstats, warns, tables, specs = [], [], [], {}, {}
     for name in SPEC_FILES:
         spec = load_spec(models_dir() / name)
+        specs[name.removesuffix(".toml")] = spec
         sub = Panel(frame=panel.frame, spec=spec.panel, source=panel.source)
         res = run_baselines(sub, spec.baselines, reference=spec.reference)
         coefs.append(res.coefficients)
@@ -166,8 +179,149 @@ def _replicate_baselines(panel: Panel, published: pd.DataFrame) -> dict:
                                               to_html(table, note=note))
     coefficients = pd.concat(coefs, ignore_index=True)
     return {"coefficients": coefficients, "fit_stats": pd.concat(fstats, ignore_index=True),
-            "warnings": tuple(dict.fromkeys(warns)), "tables": tables,
+            "warnings": tuple(dict.fromkeys(warns)), "tables": tables, "specs": specs,
             "comparison": compare_published(coefficients, published, label="ours")}
+
+
+def _replicate_bayes(panel: Panel, baselines: dict, stage: Path, *, quick: bool,
+                     seed: int) -> BayesRun | None:
+    """The shipped specs' Bayesian models on the replicated panel, with the forest plots."""
+    from dataclasses import replace as dc_replace
+
+    runs = []
+    for name, spec in baselines["specs"].items():
+        if not spec.bayes.models:
+            continue
+        groups = tuple(g for g in spec.bayes.groups if g in panel.frame.columns)
+        sub = Panel(frame=panel.frame, spec=dc_replace(spec.panel, extra_groups=groups),
+                    source=panel.source)
+        runs.append(run_bayes(sub, dc_replace(spec.bayes, seed=seed, groups=groups), stage,
+                              reference=spec.reference, quick=quick,
+                              baseline_coefs=baselines["coefficients"], label=name))
+    if not runs:
+        return None
+    loo = next((r.loo for r in runs if r.loo is not None), None)
+    merged = BayesRun(
+        results=[x for r in runs for x in r.results],
+        coefficients=pd.concat([r.coefficients for r in runs], ignore_index=True),
+        diagnostics=pd.concat([r.diagnostics for r in runs], ignore_index=True),
+        gaps=pd.concat([r.gaps for r in runs if len(r.gaps)], ignore_index=True)
+        if any(len(r.gaps) for r in runs) else pd.DataFrame(),
+        loo=loo,
+        checks=pd.concat([r.checks for r in runs if len(r.checks)], ignore_index=True),
+        figures={k: v for r in runs for k, v in r.figures.items()},
+        warnings=tuple(w for r in runs for w in r.warnings))
+    _forest_plots(merged, baselines, stage)
+    return merged
+
+
+FOREST_MODELS = {
+    "table4_twfe": (["twfe"], ["bayes_twfe"]),
+    "table5_iv": (["iv2sls"], ["bayes_iv"]),
+    "table6_robust": (["winsor", "pcse", "twfe"], ["bayes_robust"]),
+    "table7_regions": (["split:East", "split:Mid-West", "gap"], ["bayes_region_slopes"]),
+}
+
+
+def _forest_plots(bayes: BayesRun, baselines: dict, stage: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from cpai_bayes.ppc import plot_forest
+
+    freq = baselines["coefficients"]
+    for name, (fmodels, bmodels) in FOREST_MODELS.items():
+        f = freq[freq.model.isin(fmodels) & ((freq.term == "AI")
+                                            | freq.term.str.endswith("(interaction)"))]
+        if name == "table6_robust":
+            f = f[f.model != "twfe"]
+        b = bayes.coefficients[bayes.coefficients.model.isin(bmodels)
+                               & (bayes.coefficients.term.isin(["AI"])
+                                  | bayes.coefficients.term.str.startswith(("AI:", "gap:")))]
+        rows = pd.concat([f, b], ignore_index=True)
+        if rows.empty:
+            continue
+        fig = plot_forest(rows, title=name)
+        fig.savefig(stage / "figures" / f"forest_{name}.png", dpi=90)
+        plt.close(fig)
+        bayes.figures[f"forest_{name}"] = f"forest_{name}.png"
+
+
+def _img(stage: Path, name: str | None) -> str:
+    if not name:
+        return ""
+    return f'<img src="figures/{html.escape(name)}" style="max-width:100%">'
+
+
+def _bayes_sections(bayes: BayesRun, baselines: dict, published: pd.DataFrame, label: str,
+                    quick: bool, stage: Path) -> list[Section]:
+    from cpai_bayes.diagnostics import GATE
+
+    figs = bayes.figures
+    quick_note = ("<p class=\"flag\">QUICK RUN: 4 chains x 300 draws after 400 tuning steps. "
+                  "Fits that miss the gate are flagged; rerun without --quick before citing "
+                  "any number.</p>" if quick else "")
+    c = bayes.coefficients
+    ai = c[(c.term == "AI") | c.term.str.startswith(("AI:", "gap:")) | (c.term == "L.AI")]
+    freq = baselines["coefficients"]
+    lines = []
+    for _, r in ai.iterrows():
+        fm = {"bayes_twfe": "twfe", "bayes_iv": "iv2sls", "bayes_robust": "winsor",
+              "bayes_iv_first_stage": "first_stage"}.get(r["model"])
+        f = freq[(freq.model == fm) & (freq.outcome == r["outcome"])
+                 & (freq.term == r["term"])] if fm else freq.iloc[0:0]
+        if r["model"] == "bayes_region_slopes" and r["term"].startswith("AI:"):
+            f = freq[(freq.model == "split:" + r["term"][3:]) & (freq.outcome == r["outcome"])
+                     & (freq.term == "AI")]
+        if r["model"] == "bayes_region_slopes" and r["term"].startswith("gap:"):
+            f = freq[(freq.model == "gap") & (freq.outcome == r["outcome"])
+                     & (freq.term == r["term"][5:] + " (paternoster)")]
+        lines.append({"model": r["model"], "outcome": r["outcome"], "term": r["term"],
+                      "posterior_mean": r["estimate"], "hdi_lower": r["ci_lower"],
+                      "hdi_upper": r["ci_upper"],
+                      "frequentist": f["estimate"].iloc[0] if len(f) else np.nan,
+                      "freq_model": f["model"].iloc[0] if len(f) else "",
+                      "ci_lower": f["ci_lower"].iloc[0] if len(f) else np.nan,
+                      "ci_upper": f["ci_upper"].iloc[0] if len(f) else np.nan,
+                      "converged": "yes" if r["converged"] else "NO"})
+    side = pd.DataFrame(lines)
+    out = [Section("Bayesian re-analysis: AI posteriors beside the frequentist estimates",
+                   quick_note + "<p>Posterior mean and 94% HDI; frequentist estimate and 95% CI "
+                   "of the matching baseline (region slopes: the split fits; gap: the "
+                   "Paternoster difference). Rows of fits that missed the gate say NO.</p>"
+                   + frame_html(side, digits=4)
+                   + "".join(_img(stage, figs.get(f"forest_{n}")) for n in FOREST_MODELS))]
+    if len(bayes.gaps):
+        gap_figs = "".join(_img(stage, v) for k, v in figs.items() if "_gap_" in f"_{k}")
+        out.append(Section("The East vs Mid-West gap as a posterior", quick_note + (
+            "<p>P(gap > 0), the 94% HDI and the posterior mass inside the region of practical "
+            "equivalence (ROPE). The dashed curve is the normal approximation from the two split "
+            "fits (Paternoster).</p>") + frame_html(bayes.gaps, digits=4) + gap_figs))
+    diag = bayes.diagnostics.copy()
+    gate = (f"Gate: r_hat <= {GATE['r_hat']}, bulk and tail ESS >= {GATE['ess']}, "
+            f"{GATE['divergences']} divergences.")
+    flagged = diag.loc[~diag["converged"], "model"].tolist()
+    flag = (f'<p class="flag">Missed the gate: {", ".join(flagged)}. Their rows in '
+            "coefficients.csv have converged = False.</p>" if flagged else
+            "<p>Every fit passed the gate.</p>")
+    out.append(Section("Convergence diagnostics of every fit", f"<p>{gate}</p>" + flag
+                       + frame_html(diag, digits=3)))
+    if bayes.loo is not None:
+        out.append(Section("Model comparison (PSIS-LOO): common vs region vs province slopes", (
+            "<p>All three with region-specific year effects and the effects projected out; the "
+            "pointwise likelihood is that of the within-transformed outcome given the province "
+            "slopes. pareto_k_max above 0.7 makes that model's LOO unreliable.</p>"
+            + frame_html(bayes.loo, digits=3))))
+    ppc_figs = "".join(_img(stage, v) for k, v in figs.items()
+                       if k.split("_", 2)[-1].startswith(("ppc_", "groupstat_", "loopit_",
+                                                           "prior_")))
+    traj = "".join(_img(stage, v) for k, v in figs.items() if "trajectories_" in k
+                   and "region_slopes_CP" in k and "region_nbs" not in k)
+    out.append(Section("Prior and posterior predictive checks", (
+        "<p>Prior predictive (does the prior allow the data's scale?), posterior predictive "
+        "density, per-province trajectories with 94% bands (region-slopes model), the SD of "
+        "year-on-year changes by region with its posterior predictive p value, and LOO-PIT.</p>"
+        + frame_html(bayes.checks, digits=4) + traj + ppc_figs)))
+    return out
 
 
 def _baseline_sections(b: dict, label: str) -> list[Section]:

@@ -49,8 +49,8 @@ def simulate(
     n_entities: Annotated[int, typer.Option(help="30 uses the paper's provinces.")] = 30,
     first_year: Annotated[int, typer.Option()] = 2012,
     last_year: Annotated[int, typer.Option()] = 2020,
-    gap: Annotated[float | None, typer.Option(help="Latent Mid-West minus East AI slope; "
-                                                   "default: the calibrated one.")] = None,
+    gap: Annotated[float | None, typer.Option(help="Mid-West minus East AI slope on the CP index "
+                                                   "scale; default: the calibrated one.")] = None,
 ) -> None:
     """Draw a SYNTHETIC panel with known truth (panel_raw.csv, panel.csv, truth.json)."""
     from cpai_bayes import pipeline

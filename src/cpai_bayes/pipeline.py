@@ -385,7 +385,7 @@ def simulate(out: str | Path, *, seed: int = SEED, n_entities: int = 30,
         raise InputError("a panel needs at least 2 entities and 2 periods")
     truth = replace(CALIBRATED_TRUTH, n_entities=n_entities, years=tuple(years))
     if gap is not None:
-        truth = truth.with_gap(gap)
+        truth = truth.with_index_gap(gap, seed=seed)
     sim = simulate_panel(seed=seed, truth=truth)
     systems = _systems()
     spec = PanelSpec(group="region")

@@ -142,9 +142,24 @@ class Truth:
     region_share: Any = field(default_factory=lambda: _frozen({"East": 11 / 30, "Mid-West": 19 / 30}))
 
     def with_gap(self, gap: float) -> Truth:
-        """The same truth with the Mid-West latent slope set to the East one plus ``gap``."""
+        """The same truth with the Mid-West latent slope set to the East one plus ``gap`` (latent
+        scale; ``with_index_gap`` targets the index scale)."""
         east = self.ai_slope["East"]
         return replace(self, ai_slope=_frozen({"East": east, "Mid-West": east + gap}))
+
+    def with_index_gap(self, gap: float, *, seed: int = SEED, iterations: int = 3) -> Truth:
+        """The same truth with a Mid-West minus East gap of ``gap`` on the CP index scale for the
+        draw with ``seed`` (the latent gap times the realised scale factor; solved by a few
+        fixed-point steps because the scale factor depends weakly on the draw)."""
+        latent = gap
+        truth = self.with_gap(latent)
+        for _ in range(iterations):
+            if gap == 0:
+                break
+            realised = simulate_panel(seed=seed, truth=truth).realised["gap"]["CP"]
+            latent *= gap / realised
+            truth = self.with_gap(latent)
+        return truth
 
     def to_dict(self) -> dict:
         """Plain-dict form, for JSON."""

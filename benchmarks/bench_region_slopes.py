@@ -203,7 +203,7 @@ def naive_model(frame: pd.DataFrame, controls: list[str]):
     free = [(g, yr) for g in range(len(REGIONS)) for yr in years if yr != first[g]]
     labels = [f"{REGIONS[g]}:{yr}" for g, yr in free]
     position = {key: i + 1 for i, key in enumerate(free)}
-    slot = np.array([position.get((g, yr), 0) for g, yr in zip(reg_idx, d["year"])])
+    slot = np.array([position.get((g, yr), 0) for g, yr in zip(reg_idx, d["year"], strict=True)])
     y = d[OUTCOME].to_numpy(float)
     x = d["AI"].to_numpy(float)
     z = d[controls].to_numpy(float)
@@ -332,7 +332,10 @@ def machine() -> dict:
                 break
     except OSError:
         pass
+    import pytensor
+
     return {"nproc": sh("nproc"), "cpu": cpu, "platform": platform.platform(),
+            "pytensor_blas_ldflags": pytensor.config.blas__ldflags,
             "memory": sh("sh", "-c", "free -g | awk '/Mem:/{print $2\" GiB\"}'")}
 
 
@@ -340,13 +343,13 @@ def source_state() -> dict:
     def sh(*cmd):
         try:
             return subprocess.run(cmd, capture_output=True, text=True, check=True,
-                                  cwd=ROOT).stdout.strip()
+                                  cwd=ROOT).stdout.rstrip()
         except Exception:  # noqa: BLE001
             return None
     files = ["src/cpai_bayes/bayes.py", "src/cpai_bayes/inference.py",
              "src/cpai_bayes/diagnostics.py"]
     return {"git_head": sh("git", "rev-parse", "HEAD"),
-            "src_modified": sh("git", "status", "--porcelain", "--", "src"),
+            "src_modified": sh("git", "status", "--porcelain", "--", "src") or "",
             "sha256": {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:16] for f in files}}
 
 
@@ -462,6 +465,8 @@ def main(argv=None) -> int:
     logging.getLogger("bambi").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
 
+    source = source_state()  # before importing the package: the code that the run uses
+
     from cpai_bayes.constants import SEED
     from cpai_bayes.schema import load_panel
 
@@ -495,7 +500,7 @@ def main(argv=None) -> int:
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(),
         "versions": versions(),
-        "source": source_state(),
+        "source": source,
         "data": str(DATA.relative_to(ROOT)),
         "n_obs": int(len(panel.frame)),
         "settings": {"draws": args.draws, "tune": args.tune, "chains": CHAINS, "cores": CORES,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cpai_bayes.bayes import DEFAULT_PRIORS, build_model, make_design
+from cpai_bayes.bayes import build_model, make_design
 from cpai_bayes.diagnostics import diagnose
 from cpai_bayes.inference import BayesSettings, fit_bayes, gap_summary
 from cpai_bayes.schema import PanelSpec

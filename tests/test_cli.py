@@ -20,7 +20,24 @@ def test_replicate_quick_writes_report_labelled_synthetic(tmp_path):
     assert {p.name for p in out.iterdir()} == {
         "panel.csv", "table3.csv", "table3.md", "weights.csv", "report.html", "run.json",
         "coefficients.csv", "fit_stats.csv", "published_vs_ours.csv", "table4_twfe.md",
-        "table5_iv.md", "table6_robust.md", "table7_regions.md"}
+        "table5_iv.md", "table6_robust.md", "table7_regions.md", "bayes.md", "diagnostics.csv",
+        "gap_posterior.csv", "loo.csv", "ppc_checks.csv", "figures", "idata"}
+    coefs = pd.read_csv(out / "coefficients.csv")
+    bayes = coefs[coefs.model.str.startswith("bayes")]
+    assert set(bayes.model) >= {"bayes_twfe", "bayes_iv", "bayes_robust", "bayes_region_slopes",
+                                "bayes_region_slopes[region_nbs]"}
+    assert bayes["converged"].notna().all()
+    diag = pd.read_csv(out / "diagnostics.csv")
+    # the report flags exactly the fits that missed the gate
+    for model in diag.loc[~diag.converged, "model"]:
+        assert model in report.split("Missed the gate:")[1].split("</p>")[0]
+    assert "QUICK RUN" in report and "Convergence diagnostics" in report
+    gap = pd.read_csv(out / "gap_posterior.csv").iloc[0]
+    assert gap["contrast"] == "Mid-West - East" and 0 <= gap["p_gap_positive"] <= 1
+    import arviz as az
+    nc = sorted((out / "idata").glob("*.nc"))
+    assert len(nc) == 11 and "log_likelihood" in az.from_netcdf(nc[0]).groups()
+    assert (out / "figures" / "forest_table7_regions.png").stat().st_size > 10_000
     report = (out / "report.html").read_text()
     assert "SYNTHETIC DATA" in report and "Table 3" in report
     run = json.loads((out / "run.json").read_text())
@@ -45,8 +62,9 @@ def test_replicate_replaces_old_output_only_on_success(tmp_path):
     res = runner.invoke(app, ["replicate", "--out", str(out), "--data", str(bad)])
     assert res.exit_code == 2
     assert (out / "old.txt").read_text() == "keep me"
-    assert runner.invoke(app, ["replicate", "--out", str(out)]).exit_code == 0
-    assert not (out / "old.txt").exists() and (out / "report.html").exists()
+    with staged_output(out) as stage:
+        (stage / "new.txt").write_text("new")
+    assert not (out / "old.txt").exists() and (out / "new.txt").read_text() == "new"
 
 
 def test_staged_output_leaves_nothing_on_error(tmp_path):

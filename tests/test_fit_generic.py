@@ -45,7 +45,9 @@ def test_fit_runs_every_estimator_on_another_panel(wages, name, tmp_path):
     assert res.exit_code == 0, res.output
     c = pd.read_csv(out / "coefficients.csv")
     assert list(c.columns) == ["model", "outcome", "term", "estimate", "std_error", "statistic",
-                               "p_value", "ci_lower", "ci_upper", "nobs", "se_type"]
+                               "p_value", "ci_lower", "ci_upper", "nobs", "se_type", "converged",
+                               "r_hat", "ess_bulk", "ess_tail", "divergences"]
+    assert c["converged"].isna().all()  # frequentist rows carry no MCMC diagnostics
     assert set(c.model) == {"twfe", "iv2sls", "first_stage", "winsor", "pcse", "split:black",
                             "split:hispanic", "split:other", "gap"}
     gaps = c[c.model == "gap"].term.tolist()

@@ -108,3 +108,24 @@ def fit_cmd(
     for w in res.warnings:
         typer.echo(f"warning: {w}", err=True)
     typer.echo(f"wrote {out}/coefficients.csv ({len(res.coefficients)} rows) and table.md")
+
+
+@app.command("audit")
+def audit_cmd(
+    tables: Annotated[Path, typer.Argument(help="Published tables, long CSV (data/published/"
+                                                 "tables.csv layout).")],
+    rules: Annotated[Path | None, typer.Option(help="Rules TOML (design, adding-up, first "
+                                                     "stage, comparisons).")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/audit"),
+) -> None:
+    """Check published regression tables: stars, signs, p values, first-stage F, N, adding-up,
+    and the gap between subgroups re-analysed from the printed figures."""
+    from cpai_bayes import pipeline
+
+    try:
+        res = pipeline.run_audit(tables, out, rules=rules)
+    except InputError as err:
+        _fail(err)
+    counts = res.counts()
+    typer.echo(f"{int(counts.errors.sum())} errors, {int(counts.warnings.sum())} warnings; "
+               f"wrote {out}/findings.csv and audit.md")

@@ -123,8 +123,8 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
     with staged_output(out) as stage:
         panel.frame.to_csv(stage / "panel.csv", index=False, float_format="%.10g")
         bayes = _replicate_bayes(panel, baselines, stage, quick=quick, seed=seed)
-        coefficients = _with_bayes(baselines["coefficients"], bayes) if bayes else \
-            baselines["coefficients"]
+        coefficients = _full_schema(_with_bayes(baselines["coefficients"], bayes) if bayes
+                                    else baselines["coefficients"])
         coefficients.to_csv(stage / "coefficients.csv", index=False, float_format="%.10g")
         if bayes:
             _write_bayes(stage, bayes)
@@ -142,6 +142,7 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
                          rows=len(panel.frame), entities=panel.n_entities,
                          periods=panel.n_periods)
         sections = _replicate_sections(panel, table3, weights, label)
+        sections.append(_audit_section(stage))
         sections += _baseline_sections(baselines, label)
         if bayes:
             sections += _bayes_sections(bayes, baselines, published, label, quick, stage)
@@ -181,6 +182,20 @@ def _replicate_baselines(panel: Panel, published: pd.DataFrame) -> dict:
     return {"coefficients": coefficients, "fit_stats": pd.concat(fstats, ignore_index=True),
             "warnings": tuple(dict.fromkeys(warns)), "tables": tables, "specs": specs,
             "comparison": compare_published(coefficients, published, label="ours")}
+
+
+def _audit_section(stage: Path) -> Section:
+    """The audit of the seed study's printed tables (real, not synthetic)."""
+    from cpai_bayes.audit import audit, load_rules, read_tables
+
+    tables = data_dir() / "published" / "tables.csv"
+    res = audit(read_tables(tables), load_rules(data_dir() / "published" / "rules_seed.toml"))
+    res.findings.to_csv(stage / "audit_findings.csv", index=False)
+    (stage / "audit.md").write_text(res.markdown())
+    return Section("Audit of the seed study's printed tables (the paper's real numbers)", (
+        "<p>Checks of Tables 3-7 as printed (data/published/tables.csv) against the rules in "
+        "data/published/rules_seed.toml. These use the published figures only, not the synthetic "
+        "panel.</p>" + res.html()))
 
 
 def _replicate_bayes(panel: Panel, baselines: dict, stage: Path, *, quick: bool,
@@ -518,6 +533,7 @@ def fit(spec_path: str | Path, out: str | Path, *, data: str | Path | None = Non
             warns += list(brun.warnings)
             note += " " + " ".join(brun.warnings)
             (stage / "bayes.md").write_text(bayes_markdown(brun.coefficients))
+        coefs = _full_schema(coefs)
         res = FitResult(None, coefs, res.fit_stats, tuple(warns), res.descriptives)
         coefs.to_csv(stage / "coefficients.csv", index=False, float_format="%.10g")
         res.fit_stats.to_csv(stage / "fit_stats.csv", index=False, float_format="%.10g")
@@ -701,6 +717,15 @@ def _loo_comparison(panel: Panel, settings, reference, results) -> pd.DataFrame:
     return table.merge(pd.DataFrame(rows), on="model")
 
 
+def _full_schema(coefs: pd.DataFrame) -> pd.DataFrame:
+    """Every coefficients.csv has the tidy columns and the diagnostics columns (empty for
+    frequentist rows)."""
+    from cpai_bayes.baselines import COLUMNS
+    from cpai_bayes.inference import DIAG_COLUMNS
+
+    return coefs.reindex(columns=COLUMNS + DIAG_COLUMNS)
+
+
 def _with_bayes(coefs: pd.DataFrame, brun: BayesRun) -> pd.DataFrame:
     from cpai_bayes.inference import DIAG_COLUMNS
 
@@ -729,3 +754,21 @@ def bayes_markdown(coefs: pd.DataFrame) -> str:
                      f"{r['std_error']:.4f} | [{r['ci_lower']:.4f}, {r['ci_upper']:.4f}] | "
                      f"{r['r_hat']:.3f} | {r['ess_bulk']:.0f} | {r['ess_tail']:.0f} | {flag} |")
     return "\n".join(lines) + "\n"
+
+
+def run_audit(tables: str | Path, out: str | Path, *, rules: str | Path | None = None):
+    """Audit published tables (``audit.audit``) and write ``findings.csv``, ``comparisons.csv``,
+    ``audit.md`` and ``audit.html``."""
+    from cpai_bayes.audit import audit, load_rules, read_tables
+
+    res = audit(read_tables(tables), load_rules(rules))
+    with staged_output(out) as stage:
+        res.findings.to_csv(stage / "findings.csv", index=False)
+        res.counts().to_csv(stage / "counts.csv", index=False)
+        if len(res.comparisons):
+            res.comparisons.to_csv(stage / "comparisons.csv", index=False, float_format="%.6g")
+        (stage / "audit.md").write_text(res.markdown())
+        (stage / "audit.html").write_text(render_report(
+            "Audit of published tables", [Section("Audit", res.html())], synthetic=False,
+            source=str(tables), run_info=_run_info("audit", rules=str(rules))))
+    return res

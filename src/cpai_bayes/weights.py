@@ -107,11 +107,16 @@ def entropy_weights(
         if np.any(pi < 0):
             raise ValueError("observation weights must be non-negative")
         pi = pi / pi.sum(axis=-1, keepdims=True)
-    mass = pi[..., :, None] * z
-    p = mass / mass.sum(axis=-2, keepdims=True)
-    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    h_pi = -np.sum(np.where(pi > 0, pi * np.log(np.where(pi > 0, pi, 1.0)), 0.0), axis=-1)
-    e = -plogp.sum(axis=-2) / h_pi[..., None]
+    # sum_i p_ij ln p_ij with p_ij = pi_i z_ij / S_j, S_j = sum_i pi_i z_ij, expands to
+    # [sum_i pi_i ln(pi_i) z_ij + sum_i pi_i z_ij ln(z_ij)] / S_j - ln S_j: three matrix products
+    # instead of (draws x units x indicators) temporaries
+    zlogz = np.where(z > 0, z * np.log(np.where(z > 0, z, 1.0)), 0.0)
+    pilogpi = np.where(pi > 0, pi * np.log(np.where(pi > 0, pi, 1.0)), 0.0)
+    s = np.einsum("...n,...nm->...m", pi, z)
+    plogp = (np.einsum("...n,...nm->...m", pilogpi, z)
+             + np.einsum("...n,...nm->...m", pi, zlogz)) / s - np.log(s)
+    h_pi = -pilogpi.sum(axis=-1)
+    e = -plogp / h_pi[..., None]
     d = np.clip(1.0 - e, 0.0, None)
     return d / d.sum(axis=-1, keepdims=True)
 

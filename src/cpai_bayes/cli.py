@@ -71,15 +71,22 @@ def index(
     entity: Annotated[str, typer.Option(help="Entity column.")] = "province",
     time_col: Annotated[str, typer.Option("--time", help="Period column.")] = "year",
     group: Annotated[str, typer.Option(help="Group column.")] = "region",
+    draws: Annotated[int, typer.Option(help="Bayesian-bootstrap weight draws (0: none).")] = 0,
+    scheme: Annotated[str, typer.Option(help="dirichlet (province-years) or province (whole "
+                                             "provinces).")] = "dirichlet",
+    seed: Annotated[int, typer.Option(help="Seed of the weight draws.")] = SEED,
 ) -> None:
-    """Build the CP and AI entropy indices from raw indicators (panel.csv, weights.csv)."""
+    """Build the CP and AI entropy indices from raw indicators (panel.csv, weights.csv); with
+    --draws, the weights' uncertainty: weight_draws.nc, weight_intervals.csv, index and rank
+    bands, sensitivity.csv, index_propagation.csv and plots."""
     from cpai_bayes import pipeline
     from cpai_bayes.schema import PanelSpec
 
     start = time.perf_counter()
     try:
         panel = pipeline.build_indices(data, out, normalisation=normalisation,
-                                       spec=PanelSpec(entity=entity, time=time_col, group=group))
+                                       spec=PanelSpec(entity=entity, time=time_col, group=group),
+                                       draws=draws, seed=seed, scheme=scheme)
     except InputError as err:
         _fail(err)
     for note in panel.notes:

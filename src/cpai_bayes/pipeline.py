@@ -123,6 +123,8 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
     with staged_output(out) as stage:
         panel.frame.to_csv(stage / "panel.csv", index=False, float_format="%.10g")
         bayes = _replicate_bayes(panel, baselines, stage, quick=quick, seed=seed)
+        unc = _replicate_uncertainty(source, panel, baselines, bayes, stage, quick=quick,
+                                     seed=seed)
         coefficients = _full_schema(_with_bayes(baselines["coefficients"], bayes) if bayes
                                     else baselines["coefficients"])
         coefficients.to_csv(stage / "coefficients.csv", index=False, float_format="%.10g")
@@ -146,6 +148,7 @@ def replicate(out: str | Path, *, data: str | Path | None = None, quick: bool = 
         sections += _baseline_sections(baselines, label)
         if bayes:
             sections += _bayes_sections(bayes, baselines, published, label, quick, stage)
+        sections.append(_uncertainty_section(unc, quick))
         title = "cpai_bayes re-analysis: AI and common prosperity (seed study)"
         (stage / "report.html").write_text(render_report(
             title, sections, synthetic=synthetic, source=str(source), run_info=info))
@@ -182,6 +185,48 @@ def _replicate_baselines(panel: Panel, published: pd.DataFrame) -> dict:
     return {"coefficients": coefficients, "fit_stats": pd.concat(fstats, ignore_index=True),
             "warnings": tuple(dict.fromkeys(warns)), "tables": tables, "specs": specs,
             "comparison": compare_published(coefficients, published, label="ours")}
+
+
+def _replicate_uncertainty(source: Path, panel: Panel, baselines: dict, bayes, stage: Path, *,
+                           quick: bool, seed: int) -> IndexUncertainty:
+    from dataclasses import replace as dc_replace
+
+    from cpai_bayes.inference import BayesSettings
+
+    spec7 = baselines["specs"]["table7_regions"]
+    sub = Panel(frame=panel.frame, spec=dc_replace(spec7.panel, extra_groups=()),
+                source=panel.source)
+    point_fit = None
+    if bayes:
+        point_fit = next((r for r in bayes.results if r.name == "bayes_region_slopes"
+                          and r.outcome == "CP"), None)
+    settings = BayesSettings.quick_settings(seed=seed) if quick else BayesSettings(seed=seed)
+    return index_uncertainty(source, sub, stage, draws=1000 if quick else 4000, seed=seed,
+                             baseline_coefs=baselines["coefficients"],
+                             bayes_fits=4 if quick else 10, bayes_settings=settings,
+                             point_fit=point_fit, reference=spec7.reference)
+
+
+def _uncertainty_section(u: IndexUncertainty, quick: bool) -> Section:
+    imgs = "".join(f'<img src="figures/{v}" style="max-width:48%">' for v in u.figures.values())
+    mix = ""
+    if u.bayes_mixture is not None:
+        mix = ("<h3>Bayesian region slopes mixed over index draws</h3><p>The region-slopes model "
+               f"refitted on {int(u.bayes_mixture['fits'].iloc[0])} index draws (CP and AI "
+               "rebuilt with bootstrap weights) and the posteriors mixed with equal weight, as "
+               "multiple imputation does; width_ratio is the mixed 94% HDI over the HDI at the "
+               "point weights." + (" Quick run: few fits." if quick else "") + "</p>"
+               + frame_html(u.bayes_mixture, digits=4))
+    return Section("Index construction: weight uncertainty and its propagation", (
+        f"<p>Bayesian-bootstrap entropy weights (Dirichlet(1) over province-years; "
+        f"{u.seconds_draws:.2f} s for the draws of both systems). 90% intervals:</p>"
+        + frame_html(u.weights, digits=4)
+        + "<h3>Sensitivity of the Table 4 AI coefficient to construction choices</h3>"
+        + frame_html(u.sensitivity, digits=4)
+        + "<h3>Intervals with index uncertainty (Rubin's rules)</h3><p>se_total combines the "
+          "sampling SE (clustered TWFE; Paternoster for the gap) with the spread over weight "
+          "draws; share_index is the share of the total variance due to index construction.</p>"
+        + frame_html(u.propagation, digits=4) + mix + imgs))
 
 
 def _audit_section(stage: Path) -> Section:
@@ -415,9 +460,14 @@ def simulate(out: str | Path, *, seed: int = SEED, n_entities: int = 30,
 
 def build_indices(data: str | Path, out: str | Path, *, spec: PanelSpec | None = None,
                   normalisation: str = "pooled", shift: float = SHIFT,
-                  paper_entities: bool = False) -> Panel:
+                  paper_entities: bool = False, draws: int = 0, seed: int = SEED,
+                  scheme: str = "dirichlet") -> Panel:
     """Build the CP and AI entropy indices from a raw-indicator file; write ``panel.csv`` and
-    ``weights.csv``."""
+    ``weights.csv``; with ``draws`` also the weight uncertainty (``index_uncertainty``)."""
+    if scheme not in ("dirichlet", "province"):
+        raise InputError(f"--scheme must be dirichlet or province, got {scheme!r}")
+    if draws < 0:
+        raise InputError(f"--draws must be positive, got {draws}")
     systems = _systems()
     known = load_provinces()["province"].tolist() if paper_entities else None
     panel = load_panel(data, spec or PanelSpec(), systems=systems, known_entities=known,
@@ -433,6 +483,15 @@ def build_indices(data: str | Path, out: str | Path, *, spec: PanelSpec | None =
             frame.insert(0, "synthetic", "SYNTHETIC")
         frame.to_csv(stage / "panel.csv", index=False, float_format="%.10g")
         weights.to_csv(stage / "weights.csv", index=False, float_format="%.10g")
+        if draws:
+            from cpai_bayes.spec import BaselineOptions
+
+            (stage / "figures").mkdir()
+            opts = BaselineOptions(estimators=("twfe", "gap") if panel.spec.group else ("twfe",),
+                                   permutations=200, seed=seed)
+            base = run_baselines(panel, opts)
+            index_uncertainty(Path(data), panel, stage, draws=draws, seed=seed, scheme=scheme,
+                              baseline_coefs=base.coefficients)
     return panel
 
 
@@ -772,3 +831,140 @@ def run_audit(tables: str | Path, out: str | Path, *, rules: str | Path | None =
             "Audit of published tables", [Section("Audit", res.html())], synthetic=False,
             source=str(tables), run_info=_run_info("audit", rules=str(rules))))
     return res
+
+
+@dataclass(frozen=True)
+class IndexUncertainty:
+    """Weight draws, index and rank bands, sensitivity, and widened coefficient intervals."""
+
+    weights: pd.DataFrame
+    bands: pd.DataFrame
+    ranks: pd.DataFrame
+    sensitivity: pd.DataFrame
+    propagation: pd.DataFrame
+    seconds_draws: float
+    figures: dict
+    bayes_mixture: pd.DataFrame | None = None
+
+
+def index_uncertainty(raw_path: Path, panel: Panel, stage: Path, *, draws: int = 4000,
+                      seed: int = SEED, scheme: str = "dirichlet",
+                      baseline_coefs: pd.DataFrame | None = None, bayes_fits: int = 0,
+                      bayes_settings=None, point_fit=None,
+                      reference: str | None = None) -> IndexUncertainty:
+    """The index section: weight draws (netCDF), intervals, index and rank bands, the sensitivity
+    table and the TWFE/gap intervals with index uncertainty (Rubin's rules)."""
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    from cpai_bayes import uncertainty as unc
+
+    spec = panel.spec
+    systems = _systems()
+    raw = pd.read_csv(raw_path) if raw_path.suffix == ".csv" else pd.read_parquet(raw_path)
+    raw = raw.sort_values([spec.entity, spec.time]).reset_index(drop=True)
+    frame = panel.frame.sort_values([spec.entity, spec.time]).reset_index(drop=True)
+    start = time.perf_counter()
+    wd = {k: unc.weight_draws(raw, systems[k], name=k, draws=draws, seed=seed + i, scheme=scheme,
+                              entity=spec.entity, time=spec.time)
+          for i, k in enumerate(("CP", "AI"))}
+    seconds = time.perf_counter() - start
+    xr.Dataset({f"w_{k}": v.draws.rename({"indicator": f"indicator_{k}"})
+                for k, v in wd.items()}).to_netcdf(stage / "weight_draws.nc")
+    weights = pd.concat([wd[k].intervals(systems[k]) for k in wd], ignore_index=True)
+    keys = frame[[spec.entity, spec.time]]
+    bands = pd.concat([unc.index_bands(wd[k], keys).rename(columns={k: "index"}).assign(name=k)
+                       for k in wd], ignore_index=True)
+    ranks = unc.rank_bands(wd["CP"], keys, time=spec.time)
+    sens = unc.sensitivity(raw, systems["CP"], systems["AI"], frame, list(spec.controls),
+                           entity=spec.entity, time=spec.time)
+    coef = unc.coefficient_draws(wd["CP"], wd["AI"], frame, list(spec.controls),
+                                 entity=spec.entity, time=spec.time, group=spec.group)
+    rows = []
+    freq = baseline_coefs if baseline_coefs is not None else pd.DataFrame(columns=["model"])
+
+    def se_of(model, term="AI"):
+        r = freq[(freq.model == model) & (freq.outcome == "CP") & (freq.term == term)]
+        return float(r["std_error"].iloc[0]) if len(r) else np.nan
+
+    targets = [("twfe AI", coef["all"], se_of("twfe"))]
+    groups = [g for g in coef if g != "all"]
+    if len(groups) == 2:
+        a, b = groups
+        gap = {"draws": coef[b]["draws"] - coef[a]["draws"],
+               "point": coef[b]["point"] - coef[a]["point"]}
+        targets.append((f"gap {b} - {a}", gap,
+                        se_of("gap", f"{b} - {a} (paternoster)")))
+    for label, c, se in targets:
+        rub = unc.rubin(c["draws"], se**2)
+        rows.append({"quantity": label, "point": c["point"],
+                     "se_sampling": se, "sd_index_draws": float(np.std(c["draws"], ddof=1)),
+                     "se_total": float(np.sqrt(rub["total_var"])),
+                     "width_ratio": float(np.sqrt(rub["total_var"]) / se),
+                     "share_index": rub["share_between"]})
+    figures = {}
+    for k in wd:
+        fig = unc.plot_weight_distributions(wd[k], systems[k])
+        fig.savefig(stage / "figures" / f"weights_{k}.png", dpi=90)
+        plt.close(fig)
+        figures[f"weights_{k}"] = f"weights_{k}.png"
+    fig = unc.plot_rank_bands(ranks, entity=spec.entity, time=spec.time)
+    fig.savefig(stage / "figures" / "rank_bands_CP.png", dpi=90)
+    plt.close(fig)
+    figures["rank_bands_CP"] = "rank_bands_CP.png"
+    weights.to_csv(stage / "weight_intervals.csv", index=False, float_format="%.6g")
+    bands.to_csv(stage / "index_bands.csv", index=False, float_format="%.6g")
+    ranks.to_csv(stage / "rank_bands.csv", index=False, float_format="%.6g")
+    sens.to_csv(stage / "sensitivity.csv", index=False, float_format="%.6g")
+    prop = pd.DataFrame(rows)
+    prop.to_csv(stage / "index_propagation.csv", index=False, float_format="%.6g")
+    mixture = None
+    if bayes_fits and spec.group is not None:
+        mixture = _bayes_index_mixture(wd, frame, spec, bayes_fits, bayes_settings, point_fit,
+                                       reference, seed)
+        mixture.to_csv(stage / "index_bayes_mixture.csv", index=False, float_format="%.6g")
+    return IndexUncertainty(weights, bands, ranks, sens, prop, seconds, figures, mixture)
+
+
+def _bayes_index_mixture(wd, frame, spec, k, settings, point_fit, reference, seed):
+    """Region-slopes posteriors over ``k`` index draws, mixed with equal weight (the multiple-
+    imputation treatment of the indices), against the fit at the point weights."""
+    import arviz as az
+
+    from cpai_bayes.constants import HDI_PROB
+    from cpai_bayes.inference import fit_bayes
+
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(wd["CP"].draws.sizes["draw"], size=k, replace=False)
+    gaps, slopes, converged = [], {}, []
+    for d in pick:
+        f = frame.copy()
+        f[spec.outcomes[0]] = wd["CP"].z @ wd["CP"].draws.values[d]
+        f[spec.regressor] = wd["AI"].z @ wd["AI"].draws.values[d]
+        res = fit_bayes(f, spec, spec.outcomes[0], "bayes_region_slopes", settings=settings,
+                        reference=reference)
+        post = res.idata.posterior
+        gaps.append(post["gap"].values[..., 0].ravel())
+        for g in post["region"].values:
+            slopes.setdefault(str(g), []).append(post["beta_region"].sel(region=g).values.ravel())
+        converged.append(res.diagnostics.converged)
+    rows = []
+    point_post = point_fit.idata.posterior if point_fit is not None else None
+    contrast = str(point_post["contrast"].values[0]) if point_post is not None else "gap"
+    series = [(f"gap: {contrast}", np.concatenate(gaps),
+               point_post["gap"].values[..., 0].ravel() if point_post is not None else None)]
+    for g, vals in slopes.items():
+        series.append((f"AI:{g}", np.concatenate(vals),
+                       point_post["beta_region"].sel(region=g).values.ravel()
+                       if point_post is not None else None))
+    for term, mixed, point in series:
+        lo, hi = az.hdi(mixed, hdi_prob=HDI_PROB)
+        row = {"term": term, "fits": k, "all_converged": all(converged),
+               "mixed_mean": mixed.mean(), "mixed_hdi_lower": lo, "mixed_hdi_upper": hi,
+               "mixed_p_positive": float(np.mean(mixed > 0))}
+        if point is not None:
+            plo, phi = az.hdi(point, hdi_prob=HDI_PROB)
+            row.update({"point_mean": point.mean(), "point_hdi_lower": plo,
+                        "point_hdi_upper": phi, "width_ratio": (hi - lo) / (phi - plo)})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -222,3 +222,48 @@ def sensitivity(raw: pd.DataFrame, cp_system: pd.DataFrame, ai_system: pd.DataFr
                      "cp_mean": float((z_cp @ w_cp).mean()),
                      "ai_mean": float((z_ai @ w_ai).mean())})
     return pd.DataFrame(rows)
+
+
+def plot_weight_distributions(wd: WeightDraws, system: pd.DataFrame):
+    """Each indicator's weight draws (box: 50%, whiskers: 90%) with the point weight marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    w = wd.draws.values
+    order = np.argsort(wd.point.to_numpy())
+    fig, ax = plt.subplots(figsize=(7, 0.28 * w.shape[1] + 1.2))
+    ax.boxplot(w[:, order], vert=False, whis=(5, 95), showfliers=False, widths=0.6)
+    ax.plot(wd.point.to_numpy()[order], np.arange(1, w.shape[1] + 1), "rD", ms=4,
+            label="point weight")
+    names = system.set_index("code").loc[np.asarray(wd.point.index)[order], "name_en"]
+    ax.set_yticks(np.arange(1, w.shape[1] + 1))
+    ax.set_yticklabels([f"{c} {n[:38]}" for c, n in zip(names.index, names, strict=True)],
+                       fontsize=7)
+    ax.set_xlabel(f"entropy weight ({wd.draws.sizes['draw']} {wd.scheme} bootstrap draws)")
+    ax.legend(fontsize=7)
+    ax.set_title(f"{wd.name} weights")
+    fig.tight_layout()
+    return fig
+
+
+def plot_rank_bands(ranks: pd.DataFrame, *, entity: str = "province", time: str = "year",
+                    name: str = "CP"):
+    """Rank of each entity in the last period with its 90% band (the COINr-style rank plot)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    last = ranks[ranks[time] == ranks[time].max()].sort_values("rank")
+    fig, ax = plt.subplots(figsize=(6, 0.25 * len(last) + 1.2))
+    y = np.arange(len(last))[::-1]
+    ax.hlines(y, last["rank_lower"], last["rank_upper"], color="#8fa8c8", lw=4)
+    ax.plot(last["rank"], y, "k|", ms=10)
+    ax.set_yticks(y)
+    ax.set_yticklabels(last[entity], fontsize=7)
+    ax.set_xlabel(f"rank in {int(ranks[time].max())} (1 = highest); bar: 90% band")
+    ax.set_title(f"{name} ranks under weight uncertainty")
+    fig.tight_layout()
+    return fig

@@ -156,3 +156,24 @@ def test_not_converged_is_flagged_in_rows(shipped_panel):
                     settings=BayesSettings(draws=60, tune=100, chains=2, seed=1))
     assert not res.diagnostics.converged
     assert (~res.coefficients["converged"]).all()
+
+
+@pytest.mark.parametrize("model, kw", [("twfe", {}), ("region_slopes", {}),
+                                        ("province_slopes", {}), ("robust", {}),
+                                        ("robust", {"ar1": True}), ("iv", {})])
+def test_every_model_builds_with_a_finite_log_density(shipped_panel, model, kw):
+    from cpai_bayes.baselines import _lagged
+
+    frame = shipped_panel.frame
+    instrument = None
+    if model == "iv":
+        frame = _lagged(frame, SPEC, "AI", "L.AI")
+    d = make_design(frame, SPEC, "CP", period_effects="group")
+    if model == "iv":
+        instrument = d.project(frame.sort_values(["province", "year"])["L.AI"].to_numpy())
+    m = build_model(d, model, reference="East", instrument=instrument, **kw)
+    logps = m.point_logps()
+    assert all(np.isfinite(v) for v in logps.values()), logps
+    if model == "robust":
+        # one period baseline per region set (region-specific period effects): 2 x 8 free effects
+        assert len(m.coords["period_effect"]) == 16

@@ -313,17 +313,24 @@ def _iv(design: Design, s: dict, priors: dict, instrument: np.ndarray) -> None:
                                           + 0.5 * pt.log(1 - rho_e**2)))
 
 
+def period_slots(design: Design) -> tuple[int, np.ndarray]:
+    """Number of period-effect sets and, for each (set, period) code, its position in the free
+    period effects; each set's first period points at a trailing zero slot (the baseline)."""
+    n_t = len(design.periods)
+    n_sets = int(design.fe_second.max()) // n_t + 1
+    slot = np.full(n_sets * n_t, n_sets * (n_t - 1))
+    for g in range(n_sets):
+        slot[g * n_t + 1:(g + 1) * n_t] = np.arange(g * (n_t - 1), (g + 1) * (n_t - 1))
+    return n_sets, slot
+
+
 def _robust(design: Design, s: dict, priors: dict, ar1: bool) -> None:
     m = pm.modelcontext(None)
     # period effects: one set per group when period_effects == "group"; each group's first period
     # is the baseline (0), the other directions are identified against the entity effects
-    n_t = len(design.periods)
-    n_sets = int(design.fe_second.max()) // n_t + 1
+    n_sets, slot = period_slots(design)
     m.add_coord("period_effect", [f"{design.groups[g] if n_sets > 1 else 'all'}:{p}"
                                   for g in range(n_sets) for p in design.periods[1:]])
-    slot = np.full(n_sets * n_t, n_sets * (n_t - 1))  # the zero slot
-    for g in range(n_sets):
-        slot[g * n_t + 1:(g + 1) * n_t] = np.arange(g * (n_t - 1), (g + 1) * (n_t - 1))
     sy_raw = float(np.std(design.y))
     alpha = pm.Normal("alpha", float(np.mean(design.y)), priors["effect_scale"] * sy_raw,
                       dims="entity")

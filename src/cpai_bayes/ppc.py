@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import pymc as pm  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from cpai_bayes.bayes import Design  # noqa: E402
+from cpai_bayes.bayes import Design, period_slots  # noqa: E402
 from cpai_bayes.constants import HDI_PROB  # noqa: E402
 
 __all__ = ["mean_projected", "predictive_raw", "prior_predictive", "add_posterior_predictive",
@@ -46,11 +46,7 @@ def mean_projected(design: Design, post: xr.Dataset) -> np.ndarray:
 def _robust_mean(design: Design, post: xr.Dataset) -> np.ndarray:
     alpha = _stack(post, "alpha")
     delta = _stack(post, "delta")
-    n_t = len(design.periods)
-    n_sets = int(design.fe_second.max()) // n_t + 1
-    slot = np.full(n_sets * n_t, n_sets * (n_t - 1))
-    for g in range(n_sets):
-        slot[g * n_t + 1:(g + 1) * n_t] = np.arange(g * (n_t - 1), (g + 1) * (n_t - 1))
+    _, slot = period_slots(design)
     delta_full = np.concatenate([delta, np.zeros((delta.shape[0], 1))], axis=1)[:, slot]
     return (alpha[:, design.entity_idx] + delta_full[:, design.fe_second]
             + mean_projected(design, post))

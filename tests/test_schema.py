@@ -96,6 +96,12 @@ def test_unreadable_and_missing_files(tmp_path):
     assert "cannot be read" in str(error_of(tmp_path / "bin.parquet"))
 
 
+def test_semicolon_separated_file(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("province;year;CP\nBeijing;2012;0.3\n")
+    assert "separated by ';' instead of commas" in str(error_of(path))
+
+
 def test_unbalanced_panel_is_reported_not_rejected(ready, tmp_path):
     panel = load_panel(write(ready.drop(index=[0, 1, 40]), tmp_path), systems=SYSTEMS)
     assert not panel.balanced and len(panel.frame) == 267

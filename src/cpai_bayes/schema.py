@@ -124,6 +124,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if df.empty:
         raise InputError("has no data rows", file=str(path))
     df.columns = [str(c).strip() for c in df.columns]
+    if len(df.columns) == 1:
+        sep = next((d for d in (";", "\t", "|") if d in df.columns[0]), None)
+        hint = f" separated by {sep!r} instead of commas" if sep else ""
+        raise InputError(f"has a single column{hint}; write it as a comma-separated CSV",
+                         file=str(path))
     dupes = pd.Index(df.columns)[pd.Index(df.columns).duplicated()]
     if len(dupes):
         raise InputError("appears twice in the header", file=str(path), column=dupes[0])

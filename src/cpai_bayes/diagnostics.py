@@ -28,8 +28,7 @@ def sample(model: pm.Model, *, draws: int = 1000, tune: int = 1000, chains: int 
 
     ``sampler="nutpie"`` (default; measured faster here, ``benchmarks/``) or ``"pymc"``. nutpie's
     unconstrained copies of bounded variables (``sigma_log__``) are dropped from the posterior.
-    ``target_accept`` 0.9 (not 0.8): the slope models showed occasional divergences at 0.8 and none at
-    0.9 on the shipped panel.
+    ``target_accept`` 0.9 here (not PyMC's 0.8); ``inference.TARGET_ACCEPT`` sets it per model.
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")

@@ -744,7 +744,7 @@ def _loo_comparison(panel: Panel, settings, reference, results) -> pd.DataFrame:
     (so that they model the same projected outcome) on the first outcome."""
     from cpai_bayes.bayes import build_model, make_design, province_slope_draws
     from cpai_bayes.diagnostics import diagnose, sample
-    from cpai_bayes.inference import _conditional_log_likelihood
+    from cpai_bayes.inference import TARGET_ACCEPT, _conditional_log_likelihood
     from cpai_bayes.ppc import loo_compare
 
     spec = panel.spec
@@ -757,7 +757,7 @@ def _loo_comparison(panel: Panel, settings, reference, results) -> pd.DataFrame:
         m = build_model(design, model, priors=settings.priors, reference=reference)
         idata = sample(m, draws=settings.draws, tune=settings.tune, chains=settings.chains,
                        seed=settings.seed, sampler=settings.sampler,
-                       target_accept=settings.target_accept)
+                       target_accept=settings.target_accept or TARGET_ACCEPT[model])
         if model != "twfe":
             import xarray as xr
 

@@ -37,7 +37,6 @@ __all__ = [
     "fit_pcse",
     "fit_split",
     "fit_gap",
-    "describe_rows",
     "FEW_CLUSTERS",
 ]
 
@@ -362,10 +361,3 @@ def _perm_stat(y, x, codes, per, is_lv) -> float:
     b1 = _split_slope(y[in_lv], x[in_lv], codes[in_lv], per[in_lv])
     b0 = _split_slope(y[~in_lv], x[~in_lv], codes[~in_lv], per[~in_lv])
     return b1 - b0
-
-
-def describe_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Descriptive statistics in long form (Table 3 for any spec)."""
-    from cpai_bayes.describe import describe
-
-    return describe(frame, columns)

@@ -224,8 +224,3 @@ def gap_summary(result: BayesResult, *, rope: float = 0.05) -> pd.DataFrame:
                      "p_in_rope": float(np.mean(np.abs(g) <= rope)),
                      "converged": result.diagnostics.converged})
     return pd.DataFrame(rows)
-
-
-def with_settings(settings: BayesSettings, **kw) -> BayesSettings:
-    """A copy with some settings replaced."""
-    return replace(settings, **kw)

@@ -22,7 +22,12 @@ def test_replicate_quick_writes_report_labelled_synthetic(tmp_path):
         "coefficients.csv", "fit_stats.csv", "published_vs_ours.csv", "table4_twfe.md",
         "table5_iv.md", "table6_robust.md", "table7_regions.md", "bayes.md", "diagnostics.csv",
         "gap_posterior.csv", "loo.csv", "ppc_checks.csv", "figures", "idata",
-        "audit_findings.csv", "audit.md"}
+        "audit_findings.csv", "audit.md", "weight_draws.nc", "weight_intervals.csv",
+        "index_bands.csv", "rank_bands.csv", "sensitivity.csv", "index_propagation.csv",
+        "index_bayes_mixture.csv"}
+    mix = pd.read_csv(out / "index_bayes_mixture.csv")
+    assert set(mix.term) == {"gap: Mid-West - East", "AI:East", "AI:Mid-West"}
+    assert "Index construction: weight uncertainty" in (out / "report.html").read_text()
     report = (out / "report.html").read_text()
     coefs = pd.read_csv(out / "coefficients.csv")
     bayes = coefs[coefs.model.str.startswith("bayes")]

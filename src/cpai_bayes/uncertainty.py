@@ -234,7 +234,7 @@ def plot_weight_distributions(wd: WeightDraws, system: pd.DataFrame):
     w = wd.draws.values
     order = np.argsort(wd.point.to_numpy())
     fig, ax = plt.subplots(figsize=(7, 0.28 * w.shape[1] + 1.2))
-    ax.boxplot(w[:, order], vert=False, whis=(5, 95), showfliers=False, widths=0.6)
+    ax.boxplot(w[:, order], orientation="horizontal", whis=(5, 95), showfliers=False, widths=0.6)
     ax.plot(wd.point.to_numpy()[order], np.arange(1, w.shape[1] + 1), "rD", ms=4,
             label="point weight")
     names = system.set_index("code").loc[np.asarray(wd.point.index)[order], "name_en"]

@@ -752,8 +752,16 @@ def _loo_comparison(panel: Panel, settings, reference, results) -> pd.DataFrame:
     design = make_design(panel.frame, spec, outcome, period_effects="group")
     fits = {}
     rows = []
+    done = next((r for r in results if r.name == "bayes_region_slopes" and r.outcome == outcome
+                 and r.design.period_effects == "group"), None)
     for label, model in (("common slope", "twfe"), ("region slopes", "region_slopes"),
                          ("province slopes", "province_slopes")):
+        if model == "region_slopes" and done is not None:  # the main fit: same design, settings
+            d = done.diagnostics
+            rows.append({"model": label, "converged": d.converged, "r_hat_max": d.r_hat_max,
+                         "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences})
+            fits[label] = done.idata
+            continue
         m = build_model(design, model, priors=settings.priors, reference=reference)
         idata = sample(m, draws=settings.draws, tune=settings.tune, chains=settings.chains,
                        seed=settings.seed, sampler=settings.sampler,
